@@ -63,9 +63,7 @@ def refusal_response(
     code = refusal.value
     if refusal is Refusal.MISSING_TOKEN:
         code = "invalid_token"
-        headers.append(
-            ("www-authenticate", bearer_challenge(resource_metadata, scope=required_scopes))
-        )
+        headers.append(("www-authenticate", bearer_challenge(resource_metadata, scope=required_scopes)))
     elif refusal in (Refusal.INVALID_TOKEN, Refusal.INVALID_REQUEST):
         challenge = bearer_challenge(resource_metadata, error=code, description=error.description)
         headers.append(("www-authenticate", challenge))
@@ -82,9 +80,7 @@ def refusal_response(
     return _STATUS[refusal], headers, {"error": code, "error_description": error.description}
 
 
-def protected_resource_metadata(
-    resource: str, issuer: str, scopes: Sequence[str] = ()
-) -> dict[str, object]:
+def protected_resource_metadata(resource: str, issuer: str, scopes: Sequence[str] = ()) -> dict[str, object]:
     """RFC 9728 metadata; ``authorization_servers`` holds the issuer exactly as configured."""
     body: dict[str, object] = {
         "resource": resource,

@@ -51,6 +51,4 @@ class AwsClient(Protocol):
 class SessionFactory(Protocol):
     """Hands out cached service clients for credentials (``None``: the server's own)."""
 
-    async def client(
-        self, service: str, region: str, credentials: AwsCredentials | None
-    ) -> AwsClient: ...
+    async def client(self, service: str, region: str, credentials: AwsCredentials | None) -> AwsClient: ...

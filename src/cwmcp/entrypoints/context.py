@@ -33,9 +33,7 @@ class CallContext:
         identity = self.identity or _ANONYMOUS
         return await self.broker.credentials(identity, role)
 
-    async def client(
-        self, service: str, region: str | None = None, account: str | None = None
-    ) -> AwsClient:
+    async def client(self, service: str, region: str | None = None, account: str | None = None) -> AwsClient:
         creds = await self.credentials(account)
         return await self.sessions.client(service, region or self.region, creds)
 

@@ -1,0 +1,42 @@
+"""moto's real server on 127.0.0.1, reached by botocore through the standard AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from moto.server import ThreadedMotoServer
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """Start a fresh moto server on an OS-chosen port; yield its base URL."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def post(url: str, body: bytes, content_type: str = "application/json") -> bytes:
+    req = urllib.request.Request(url, data=body, method="POST", headers={"content-type": content_type})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return bytes(resp.read())
+
+
+def reset(base_url: str) -> None:
+    """Forget every resource (moto keeps state per server)."""
+    post(f"{base_url}/moto-api/reset", b"")
+
+
+def enforce_iam(base_url: str) -> None:
+    """Switch on moto's IAM enforcement; every request after this one is checked."""
+    post(f"{base_url}/moto-api/reset-auth", b"0", "text/plain")
+
+
+def moto_config(base_url: str) -> str:
+    return json.dumps({"endpoint": base_url})
