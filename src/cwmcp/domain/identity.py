@@ -21,7 +21,7 @@ class Identity:
     groups: tuple[str, ...] = ()
     scopes: frozenset[str] = frozenset()
     expires_at: float | None = None
-    claims: Mapping[str, Any] = field(default=_EMPTY, repr=False, compare=False)
+    claims: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
     token: str = field(default="", repr=False, compare=False)
 
     @property

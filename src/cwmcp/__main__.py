@@ -1,0 +1,5 @@
+"""``python -m cwmcp``."""
+
+from cwmcp.entrypoints.cli import main
+
+raise SystemExit(main())
