@@ -116,6 +116,12 @@ class TestTokenClaims(_Common, CredentialBrokerContract):
         return ALICE, None
 
 
+class TestCachingTokenClaims(TestTokenClaims):
+    @pytest.fixture
+    def broker(self) -> CachingBroker:  # type: ignore[override]
+        return CachingBroker(TokenClaimsBroker())
+
+
 class TestAmbient(_Common, CredentialBrokerContract):
     @pytest.fixture
     def broker(self, moto_url: str, monkeypatch: pytest.MonkeyPatch) -> AmbientBroker:

@@ -21,6 +21,7 @@ from cwmcp.adapters.jwks import JwksKeySet
 from cwmcp.adapters.jwt_verifier import JwtVerifier
 from cwmcp.contract.token_verifier import TokenVerifierContract
 from cwmcp.domain.claims import ClaimsPolicy
+from cwmcp.domain.errors import ConfigurationError
 from cwmcp.entrypoints.issuer import LocalIssuer
 
 Mint = Callable[[], str]
@@ -152,3 +153,24 @@ class TestCognitoPresetWithMoto(TokenVerifierContract):
     @pytest.fixture
     def mint_bad_signature(self, pool: Pool) -> Mint:
         return lambda: tamper_signature(pool.access_token())
+
+
+@pytest.mark.parametrize(
+    ("pool_id", "region", "token_use"),
+    [
+        ("nounderscore", REGION, "access"),
+        ("eu-west-1_abc", REGION, "access"),
+        ("us-east-1_abc", "mars", "access"),
+        ("us-east-1_abc", REGION, "refresh"),
+    ],
+)
+def test_cognito_preset_refuses_bad_settings(pool_id: str, region: str, token_use: str) -> None:
+    with pytest.raises(ConfigurationError):
+        cognito_verifier(pool_id, region, ["client"], token_use=token_use)
+
+
+def test_cognito_preset_policy() -> None:
+    verifier = cognito_verifier("us-east-1_abc", REGION, "c1, ", token_use="id")
+    assert verifier.policy.issuer == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc"
+    assert verifier.policy.audiences == () and verifier.policy.client_ids == ("c1",)
+    assert verifier.policy.token_use == "id"

@@ -109,7 +109,7 @@ async def test_sts_unreachable_fails_fast_and_clearly_without_secrets(
     secret = "server-secret-never-logged"
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", f"http://127.0.0.1:{closed_port()}")
-    caplog.set_level(logging.DEBUG if mode == "assume-role" else logging.INFO)
+    caplog.set_level(logging.DEBUG)
     sessions = BotocoreSessionFactory()
     broker = CachingBroker(
         AssumeRoleBroker(sessions) if mode == "assume-role" else WebIdentityBroker(sessions)
@@ -124,6 +124,19 @@ async def test_sts_unreachable_fails_fast_and_clearly_without_secrets(
         assert secret not in text
         assert ALICE.token not in text
     assert len(broker) == 0  # not cached: the next call tries again
+
+
+async def test_debug_logging_shows_no_token_and_no_credentials(
+    moto_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sessions = BotocoreSessionFactory()
+    creds = await WebIdentityBroker(sessions).credentials(ALICE, ROLE)
+    sts = await sessions.client("sts", "us-east-1", creds)
+    await sts.call("GetCallerIdentity")
+    assert caplog.records, "nothing was logged at all: the check below would prove nothing"
+    for secret in (ALICE.token, creds.secret_access_key, creds.session_token or "-"):
+        assert secret not in caplog.text
 
 
 def _policy(actions: list[str]) -> str:

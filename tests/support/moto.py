@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +28,7 @@ def post(url: str, body: bytes, content_type: str = "application/json") -> bytes
 
 
 def reset(base_url: str) -> None:
-    """Forget every resource (moto keeps state per server)."""
+    """Forget every resource. moto keeps its state per *process*: every server in it shares it."""
     post(f"{base_url}/moto-api/reset", b"")
 
 
@@ -38,5 +37,16 @@ def enforce_iam(base_url: str) -> None:
     post(f"{base_url}/moto-api/reset-auth", b"0", "text/plain")
 
 
-def moto_config(base_url: str) -> str:
-    return json.dumps({"endpoint": base_url})
+def relax_iam(base_url: str) -> None:
+    """Switch moto's IAM enforcement off again (it is process-wide, like moto's data)."""
+    post(f"{base_url}/moto-api/reset-auth", b"inf", "text/plain")
+
+
+@contextmanager
+def iam_enforced(base_url: str) -> Iterator[None]:
+    """IAM enforcement on for the block only, so other tests in this process are not refused."""
+    enforce_iam(base_url)
+    try:
+        yield
+    finally:
+        relax_iam(base_url)

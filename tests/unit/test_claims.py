@@ -215,3 +215,12 @@ def test_identity_repr_and_equality_hide_token_and_claims() -> None:
     assert a == b, "token and raw claims do not take part in equality"
     assert a.key == f"{ISS}\x00alice"
     assert Identity(subject="s", issuer="i").claims == {}
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), float("-inf")])
+def test_non_finite_times_are_refused(value: float) -> None:
+    from cwmcp.domain.claims import check_times
+    from cwmcp.domain.errors import InvalidToken
+
+    with pytest.raises(InvalidToken, match="must be a number"):
+        check_times({"exp": value}, 1000.0, 60)

@@ -35,6 +35,7 @@ class FakeInner:
     gate: anyio.Event | None = None
     failures: list[Exception] = field(default_factory=list)
     calls: int = 0
+    cacheable: bool = True
 
     async def credentials(self, identity: Identity, role: RoleChoice | None) -> AwsCredentials:
         self.calls += 1
@@ -224,3 +225,15 @@ async def test_forget_drops_an_entry() -> None:
     cache.forget(user("alice"), ROLE)
     await cache.credentials(user("alice"), ROLE)
     assert inner.calls == 2
+
+
+async def test_brokers_that_read_the_token_are_not_cached() -> None:
+    clock = Clock()
+    inner = FakeInner(clock)
+    inner.cacheable = False
+    cache = CachingBroker(inner, clock=clock)
+    first = await cache.credentials(user("alice"), ROLE)
+    again = await cache.credentials(user("alice"), ROLE)
+    assert first.access_key_id != again.access_key_id
+    assert inner.calls == 2
+    assert len(cache) == 0

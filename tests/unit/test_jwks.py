@@ -80,7 +80,8 @@ def test_a_key_without_kid_is_used_only_when_it_is_the_only_key() -> None:
 
 
 def test_not_a_jwks_is_refused() -> None:
-    for doc in ({"keys": "x"}, [], {"nokeys": []}):
+    docs: list[Any] = [{"keys": "x"}, [], {"nokeys": []}]
+    for doc in docs:
         with pytest.raises(ValueError):
             parse_jwks(doc, 0.0, 300.0)
 
@@ -203,6 +204,7 @@ async def test_a_failed_refresh_keeps_the_cached_keys_for_at_most_a_day(
         {"body": b"x" * (600 * 1024)},
         {"error": httpx2.ConnectError("refused")},
         {"error": httpx2.ReadTimeout("slow")},
+        {"error": RuntimeError("an unforeseen client failure")},
     ],
 )
 async def test_no_cached_keys_and_a_broken_endpoint_is_provider_unavailable(

@@ -12,6 +12,7 @@ access key id and a SHA-256 of the secret parts, never the secret itself.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -32,6 +33,15 @@ __all__ = ["AwsServiceError", "BotocoreClient", "BotocoreSessionFactory", "crede
 _AMBIENT = ("", "ambient")
 _UNSIGNED = ("", "unsigned")
 ClientKey = tuple[str, str, str, str]
+
+
+def quiet_botocore_debug() -> None:
+    """botocore's DEBUG log prints request and response bodies: web-identity tokens, the credentials
+    STS returns. Unless someone set botocore's level on purpose, keep it at INFO even when the
+    root logger is at DEBUG."""
+    logger = logging.getLogger("botocore")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
 
 
 def credentials_fingerprint(credentials: AwsCredentials) -> tuple[str, str]:
@@ -59,6 +69,7 @@ class BotocoreSessionFactory:
         read_timeout: float = 30.0,
         max_attempts: int | None = None,
     ) -> None:
+        quiet_botocore_debug()
         self.limiter = anyio.CapacityLimiter(max_concurrency)
         self.max_clients = max_clients
         retries: dict[str, Any] = {"mode": "standard"}

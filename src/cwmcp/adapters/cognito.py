@@ -39,9 +39,10 @@ def cognito_verifier(
     clock: Callable[[], float] = time.time,
     cache_size: int = 10_000,
 ) -> JwtVerifier:
-    """A ``JwtVerifier`` for tokens of user pool ``pool_id`` issued to one of ``client_ids``."""
-    ids = (client_ids,) if isinstance(client_ids, str) else tuple(client_ids)
-    ids = tuple(c.strip() for c in ids if c.strip())
+    """A ``JwtVerifier`` for tokens of user pool ``pool_id`` issued to one of ``client_ids``
+    (a sequence or a comma-separated string; empty accepts every app client of the pool)."""
+    raw = client_ids.split(",") if isinstance(client_ids, str) else client_ids
+    ids = tuple(c.strip() for c in raw if c.strip())
     problems: list[str] = []
     if not _POOL_ID.fullmatch(pool_id):
         problems.append(f"Cognito user pool id '{pool_id}' is not of the form <region>_<id>")

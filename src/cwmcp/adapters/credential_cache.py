@@ -2,7 +2,8 @@
 
 Entries live until ``expires_at - refresh_margin`` (so no tool call starts with credentials about
 to expire), in an LRU of ``max_entries``. Concurrent misses for one key share a single fetch, and
-failures are never cached: the next call tries again.
+failures are never cached: the next call tries again. An inner broker with ``cacheable = False``
+(credentials read from the token itself) is passed straight through.
 """
 
 from __future__ import annotations
@@ -36,11 +37,15 @@ class CachingBroker:
         self._entries: OrderedDict[CacheKey, AwsCredentials] = OrderedDict()
         self._flight: SingleFlight[CacheKey, AwsCredentials] = SingleFlight()
         self.fetches = 0
+        self._passthrough = not getattr(inner, "cacheable", True)
 
     def __len__(self) -> int:
         return len(self._entries)
 
     async def credentials(self, identity: Identity, role: RoleChoice | None) -> AwsCredentials:
+        if self._passthrough:
+            self.fetches += 1
+            return await self.inner.credentials(identity, role)
         key: CacheKey = (identity.key, role)
         found = self._fresh(key)
         if found is not None:

@@ -213,6 +213,9 @@ class JwksKeySet:
             self._failed(ProviderUnavailable("Identity provider sent an invalid JWKS"))
         except ProviderUnavailable as exc:
             self._failed(exc)
+        except Exception as exc:  # an unforeseen client failure still means "no keys", never a 500
+            log.warning("JWKS fetch failed unexpectedly (%s)", type(exc).__name__)
+            self._failed(ProviderUnavailable("Identity provider keys could not be fetched"))
         self._keys, self._failed_at = keys, None
         return keys
 

@@ -123,11 +123,18 @@ class JwtVerifier:
     def policy(self) -> ClaimsPolicy:
         return self._policy
 
+    @property
+    def keys(self) -> JwksKeySet:
+        """The key set (``cwmcp check`` fetches it to prove the issuer is reachable)."""
+        return self._keys
+
     async def verify(self, token: str) -> Identity:
-        if type(token) is not str or not token.isascii():
+        if type(token) is not str:
             raise InvalidToken(MALFORMED)
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken(TOO_LARGE)
+        if not token.isascii():
+            raise InvalidToken(MALFORMED)
         digest = hashlib.sha256(token.encode()).digest()
         hit = self._cache.get(digest)
         if hit is not None:

@@ -1,7 +1,7 @@
 """The ``token-claims`` broker: the token itself carries the AWS credentials. No I/O at all.
 
-Do not wrap it in ``CachingBroker``: there is nothing to save, and a cache keyed by user would
-keep serving the credentials of an older token.
+``cacheable = False`` tells ``CachingBroker`` to pass calls straight through: there is nothing to
+save, and a cache keyed by user would keep serving the credentials of an older token.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ class TokenClaimsBroker:
     """Implements ``CredentialBroker`` from the claims ``aws_access_key_id``,
     ``aws_secret_access_key`` and ``aws_session_token``; the role is not used."""
 
+    cacheable = False
     missing_claims = staticmethod(missing_claims)
 
     async def credentials(self, identity: Identity, role: RoleChoice | None) -> AwsCredentials:

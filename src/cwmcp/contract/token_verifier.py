@@ -100,7 +100,7 @@ class TokenVerifierContract:
         header = jwt.get_unverified_header(token)
         claims = jwt.decode(token, options={"verify_signature": False})
         kid = {"kid": header["kid"]} if "kid" in header else {}
-        await self._refused(verifier, jwt.encode(claims, None, algorithm="none", headers=kid))
+        await self._refused(verifier, jwt.encode(claims, "", algorithm="none", headers=kid))
         await self._refused(verifier, jwt.encode(claims, "s" * 64, algorithm="HS256", headers=kid))
 
     @pytest.mark.parametrize("garbage", GARBAGE)

@@ -98,7 +98,7 @@ class AuthMiddleware:
             reset_call(token)
 
     def _token(self, scope: Scope) -> str:
-        values = [v for k, v in scope["headers"] if k == self._header]
+        values: list[bytes] = [v for k, v in scope["headers"] if k == self._header]
         if len(values) > 1:
             raise InvalidRequest("More than one Authorization header")
         if not values:

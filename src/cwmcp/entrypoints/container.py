@@ -7,6 +7,7 @@ botocore session factory and one (cached) credential broker for the chosen mode.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from dependency_injector import containers, providers
 
@@ -20,10 +21,10 @@ from cwmcp.adapters.jwks import JwksKeySet
 from cwmcp.adapters.jwt_verifier import JwtVerifier
 from cwmcp.adapters.sts import AssumeRoleBroker, WebIdentityBroker
 from cwmcp.adapters.token_claims import TokenClaimsBroker
-from cwmcp.domain.claim_credentials import missing_claims
+from cwmcp.domain.claim_credentials import credentials_from_claims
 from cwmcp.domain.claims import ClaimsPolicy
 from cwmcp.domain.credentials import RoleChoice
-from cwmcp.domain.errors import AccessDenied, InvalidToken
+from cwmcp.domain.errors import AccessDenied
 from cwmcp.domain.identity import Identity
 from cwmcp.domain.ports import TokenVerifier
 from cwmcp.domain.roles import roles_for
@@ -66,9 +67,7 @@ def make_admit(s: Settings) -> Admit:
 
     def admit(identity: Identity) -> tuple[RoleChoice, ...]:
         if claims_mode:
-            missing = missing_claims(identity.claims)
-            if missing:
-                raise InvalidToken("Token does not contain required AWS credentials: " + ", ".join(missing))
+            credentials_from_claims(identity)  # raises a 401 naming the missing claims
         roles = roles_for(identity, rules)
         if needs_role and not roles:
             raise AccessDenied(
@@ -96,29 +95,31 @@ class Container(containers.DeclarativeContainer):
         none=providers.Object(None),
     )
     duration = settings.provided.session_duration
-    mode_broker = providers.Selector(
-        settings.provided.credentials_mode,
-        **{
-            "ambient": providers.Singleton(AmbientBroker, sessions),
-            "assume-role": providers.Singleton(AssumeRoleBroker, sessions, duration_seconds=duration),
-            "web-identity": providers.Singleton(WebIdentityBroker, sessions, duration_seconds=duration),
-            "cognito-identity-pool": providers.Singleton(
-                IdentityPoolBroker,
-                sessions,
-                identity_pool_id=settings.provided.cognito_identity_pool_id,
-                region=settings.provided.cognito_region,
-                user_pool_id=settings.provided.cognito_user_pool_id,
-            ),
-            "identity-center": providers.Singleton(
-                IdentityCenterBroker,
-                sessions,
-                application_arn=settings.provided.identity_center_application_arn,
-                region=settings.provided.region,
-                duration_seconds=duration,
-            ),
-            "token-claims": providers.Singleton(TokenClaimsBroker),
-        },
-    )
+    brokers: dict[str, providers.Provider[Any]] = {
+        "ambient": providers.Singleton(AmbientBroker, sessions),
+        "assume-role": providers.Singleton(
+            AssumeRoleBroker, sessions, duration_seconds=duration, region=settings.provided.region
+        ),
+        "web-identity": providers.Singleton(
+            WebIdentityBroker, sessions, duration_seconds=duration, region=settings.provided.region
+        ),
+        "cognito-identity-pool": providers.Singleton(
+            IdentityPoolBroker,
+            sessions,
+            identity_pool_id=settings.provided.cognito_identity_pool_id,
+            region=settings.provided.cognito_region,
+            user_pool_provider=settings.provided.cognito_user_pool_id,
+        ),
+        "identity-center": providers.Singleton(
+            IdentityCenterBroker,
+            sessions,
+            client_id=settings.provided.identity_center_application_arn,
+            region=settings.provided.region,
+            duration_seconds=duration,
+        ),
+        "token-claims": providers.Singleton(TokenClaimsBroker),
+    }
+    mode_broker = providers.Selector(settings.provided.credentials_mode, **brokers)
     broker = providers.Singleton(CachingBroker, mode_broker)
     gate = providers.Singleton(
         Gate, settings, verifier, providers.Callable(make_admit, settings), broker, sessions
