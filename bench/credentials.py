@@ -120,6 +120,11 @@ async def run(rounds: int, per_round: int) -> dict[str, list[float]]:
             await timed(samples["b"], b)
         await timed(samples["c"], c)
     assert broker.fetches == len(USERS), "warm path made extra STS calls"
+    n, started = 5000, time.perf_counter()  # the per-user lookups alone, no AWS call
+    for i in range(n):
+        creds = await broker.credentials(USERS[i % len(USERS)], ROLE)
+        await sessions.client("logs", REGION, creds)
+    samples["lookup_us"] = [(time.perf_counter() - started) / n * 1e6]
     return samples
 
 
@@ -141,14 +146,18 @@ def main() -> int:
     }
     took = time.perf_counter() - started
     print(f"describe_log_groups against moto on 127.0.0.1, in its own process ({took:.1f} s)")
-    for key in ("a", "t", "b", "c"):
+    for key in labels:
         print(f"  ({key}) {labels[key]:<50} {med[key]:8.2f} ms/call median  (n={len(samples[key])})")
     ratio_b, ratio_c = med["b"] / med["a"], med["c"] / med["a"]
     print(f"  b/a = {ratio_b:.2f}   c/a = {ratio_c:.1f}   b/t = {med['b'] / med['t']:.2f}")
-    hop, ours = med["t"] - med["a"], med["b"] - med["t"]
+    hop, rest = med["t"] - med["a"], med["b"] - med["t"]
     print(
-        f"  b - a = {med['b'] - med['a']:.2f} ms/call: "
-        f"thread hop (t - a) {hop:.2f}, per-user lookups (b - t) {ours:.2f}"
+        f"  b - a = {med['b'] - med['a']:.2f} ms/call: thread hop (t - a) {hop:.2f}, "
+        f"per-user clients, each with its own connection (b - t) {rest:.2f}"
+    )
+    print(
+        f"  of which cwmcp's cache lookups (credentials + client), measured alone: "
+        f"{med['lookup_us']:.1f} us/call"
     )
     verdict = "met" if ratio_b <= 1.1 else "NOT met"
     print(f"  target b <= 1.1 x a: {verdict}")
