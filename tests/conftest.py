@@ -9,6 +9,10 @@ import pytest
 
 from tests.support.moto import moto_server
 
+# The contract plugin (--verifier, --broker, --session-factory, --deployment-url): loaded here so a clone
+# needs no reinstall; with the pytest11 entry point installed too, pytest registers it once.
+pytest_plugins = ["cwmcp.contract.plugin"]
+
 for _name in (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",

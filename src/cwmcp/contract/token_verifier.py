@@ -58,14 +58,21 @@ def _assert_clean(error: AuthError, token: str) -> None:
 class TokenVerifierContract:
     pytestmark = [pytest.mark.anyio]
 
-    async def _refused(self, verifier: TokenVerifier, token: str) -> InvalidToken:
+    async def _refused(
+        self, verifier: TokenVerifier, token: str, what: str = "a token", hint: str = ""
+    ) -> InvalidToken:
+        """``verify`` must raise ``InvalidToken``; ``what`` names the token in the failure message."""
         with anyio.fail_after(TIMEOUT):
             try:
                 await verifier.verify(token)
             except InvalidToken as exc:
                 _assert_clean(exc, token)
                 return exc
-        pytest.fail("the verifier accepted a token it must refuse")
+            except AuthError as exc:
+                pytest.fail(f"{what} was refused with {type(exc).__name__}, expected InvalidToken")
+            except Exception as exc:
+                pytest.fail(f"{what} made verify() raise {type(exc).__name__}, expected InvalidToken")
+        pytest.fail(f"the verifier accepted {what}; it must refuse it{hint}")
 
     def test_implements_the_port(self, verifier: Any) -> None:
         assert isinstance(verifier, TokenVerifier)
@@ -83,15 +90,16 @@ class TokenVerifierContract:
         assert again == identity
 
     async def test_expired_token_is_refused(self, verifier: TokenVerifier, mint_expired: Mint) -> None:
-        await self._refused(verifier, mint_expired())
+        await self._refused(verifier, mint_expired(), "an expired token")
 
     async def test_wrong_audience_is_refused(
         self, verifier: TokenVerifier, mint_wrong_audience: Mint
     ) -> None:
-        await self._refused(verifier, mint_wrong_audience())
+        hint = " (is 'aud', or the client id, checked?)"
+        await self._refused(verifier, mint_wrong_audience(), "a token minted for another audience", hint)
 
     async def test_bad_signature_is_refused(self, verifier: TokenVerifier, mint_bad_signature: Mint) -> None:
-        await self._refused(verifier, mint_bad_signature())
+        await self._refused(verifier, mint_bad_signature(), "a token with a bad signature")
 
     async def test_unsigned_and_symmetric_copies_are_refused(
         self, verifier: TokenVerifier, mint_valid: Mint
@@ -100,12 +108,15 @@ class TokenVerifierContract:
         header = jwt.get_unverified_header(token)
         claims = jwt.decode(token, options={"verify_signature": False})
         kid = {"kid": header["kid"]} if "kid" in header else {}
-        await self._refused(verifier, jwt.encode(claims, "", algorithm="none", headers=kid))
-        await self._refused(verifier, jwt.encode(claims, "s" * 64, algorithm="HS256", headers=kid))
+        await self._refused(
+            verifier, jwt.encode(claims, "", algorithm="none", headers=kid), "an unsigned copy"
+        )
+        hs256 = jwt.encode(claims, "s" * 64, algorithm="HS256", headers=kid)
+        await self._refused(verifier, hs256, "an HS256-signed copy")
 
     @pytest.mark.parametrize("garbage", GARBAGE)
     async def test_garbage_is_refused(self, verifier: TokenVerifier, garbage: str) -> None:
-        await self._refused(verifier, garbage)
+        await self._refused(verifier, garbage, "a garbage token")
 
     async def test_only_auth_errors_escape(self, verifier: TokenVerifier, mint_valid: Mint) -> None:
         token = mint_valid()

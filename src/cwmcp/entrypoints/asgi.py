@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cwmcp.domain.challenge import protected_resource_metadata, refusal_response
+from cwmcp.domain.challenge import protected_resource_metadata, quote, refusal_response
 from cwmcp.domain.credentials import RoleChoice
 from cwmcp.domain.errors import AuthError, InvalidRequest, MissingToken, ProviderUnavailable
 from cwmcp.domain.identity import Identity
@@ -24,6 +24,7 @@ from cwmcp.entrypoints.responses import send_json
 from cwmcp.entrypoints.settings import Settings
 
 audit = logging.getLogger("cwmcp.audit")
+log = logging.getLogger(__name__)
 PRM_PATH = "/.well-known/oauth-protected-resource"
 
 Admit = Callable[[Identity], tuple[RoleChoice, ...]]
@@ -65,24 +66,24 @@ class AuthMiddleware:
             await self._call(self._anonymous, scope, receive, send)
             return
         started = time.perf_counter()
+        identity: Identity | None = None
         try:
             token = self._token(scope)
             identity = await self.gate.verifier.verify(token)
             roles = self.gate.admit(identity)
         except AuthError as exc:
-            await self._refuse(exc, scope, send, started)
+            await self._refuse(exc, scope, send, started, identity)
             return
         except Exception as exc:  # a bug must still not become a 500 with a traceback
-            audit.error("auth error type=%s path=%s", type(exc).__name__, path)
-            await self._refuse(
-                ProviderUnavailable("Authentication failed unexpectedly"), scope, send, started
-            )
+            log.error("Authentication failed unexpectedly (%s) path=%s", type(exc).__name__, quote(path))
+            unexpected = ProviderUnavailable("Authentication failed unexpectedly")
+            await self._refuse(unexpected, scope, send, started, identity)
             return
-        if audit.isEnabledFor(logging.INFO):
+        if audit.isEnabledFor(logging.INFO):  # one line per request; values quoted against log injection
             audit.info(
-                "auth subject=%s outcome=allow path=%s latency_us=%d",
-                identity.subject,
-                path,
+                "auth subject=%s outcome=allow reason=verified path=%s latency_us=%d",
+                quote(identity.subject),
+                quote(path),
                 (time.perf_counter() - started) * 1e6,
             )
         s = self.gate.settings
@@ -111,14 +112,18 @@ class AuthMiddleware:
             raise MissingToken("Authentication required: the Authorization scheme must be Bearer")
         return token
 
-    async def _refuse(self, exc: AuthError, scope: Scope, send: Send, started: float) -> None:
+    async def _refuse(
+        self, exc: AuthError, scope: Scope, send: Send, started: float, identity: Identity | None = None
+    ) -> None:
         status, headers, body = refusal_response(exc, self._metadata_url(scope), self._scopes)
         audit.warning(
-            "auth outcome=deny status=%d reason=%s path=%s latency_us=%d",
-            status,
+            "auth subject=%s outcome=deny reason=%s status=%d path=%s latency_us=%d detail=%s",
+            quote(identity.subject) if identity is not None else "-",
             exc.refusal.value,
-            scope["path"],
+            status,
+            quote(scope["path"]),
             (time.perf_counter() - started) * 1e6,
+            quote(exc.description),
         )
         await send_json(send, status, body, headers)
 

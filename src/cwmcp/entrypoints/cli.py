@@ -29,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     group.add_argument("--token", help="a valid bearer token")
     group.add_argument("--token-cmd", help="a command that prints a valid bearer token")
     contract.add_argument("--expired-token", help="an expired token, to check its refusal")
+    contract.add_argument(
+        "--wrong-audience-token",
+        help="a token of your issuer minted for another audience, to check its refusal",
+    )
     return p
 
 
@@ -67,7 +71,13 @@ def _run(args: argparse.Namespace) -> int:
         return run_demo(args.port)
     from cwmcp.entrypoints.deployment_check import run_contract
 
-    return run_contract(args.url, args.token, args.token_cmd, args.expired_token)
+    return run_contract(
+        args.url,
+        args.token,
+        args.token_cmd,
+        args.expired_token,
+        wrong_audience_token=args.wrong_audience_token,
+    )
 
 
 if __name__ == "__main__":

@@ -149,10 +149,11 @@ def _seed_metrics(moto_url: str, now: datetime, rng: random.Random) -> tuple[tup
             Threshold=threshold,
             ComparisonOperator="GreaterThanThreshold",
         )
-        cw.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason=f"{metric} back to normal")
-        if firing:
-            reason = f"Threshold Crossed: {metric} above {threshold:g} for 1 datapoint"
-            cw.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason=reason)
+        above = f"Threshold Crossed: {metric} above {threshold:g} for 1 datapoint"
+        below = f"Threshold Crossed: {metric} back below {threshold:g}"
+        states = [("ALARM", above), ("OK", below)] + ([("ALARM", above)] if firing else [])
+        for state, reason in states:  # a little history: fired, recovered (and fired again)
+            cw.set_alarm_state(AlarmName=alarm, StateValue=state, StateReason=reason)
     return (
         tuple(a[0] for a in _ALARMS if a[5]),
         tuple(a[0] for a in _ALARMS if not a[5]),
