@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from cwmcp.entrypoints.demo import DemoRun, running_demo
@@ -41,8 +42,8 @@ def demo() -> Iterator[DemoRun]:
         yield run
 
 
-def _arn(role: str, email: str) -> str:
-    return f"arn:aws:sts::123456789012:assumed-role/{role}/{email}"
+def _arn(demo: DemoRun, role: str, email: str) -> str:
+    return f"arn:aws:sts::{demo.aws.account}:assumed-role/{role}/{email}"
 
 
 def _iso(dt: datetime) -> str:
@@ -57,7 +58,7 @@ async def test_every_tool_answers_over_http(demo: DemoRun) -> None:
         me = await call(alice, "whoami")
         assert me["subject"] == "alice" and me["email"] == "alice@example.com"
         assert me["accounts"] == [ACCOUNT_ALIAS]
-        assert me["aws"]["arn"] == _arn("cwmcp-demo-sre", "alice@example.com")
+        assert me["aws"]["arn"] == _arn(demo, "cwmcp-demo-sre", "alice@example.com")
 
         groups = await call(alice, "describe_log_groups")
         assert sorted(g["name"] for g in groups["log_groups"]) == sorted(demo.aws.log_groups)
@@ -100,17 +101,17 @@ async def test_every_tool_answers_over_http(demo: DemoRun) -> None:
         assert {a["name"] for a in alarms["metric_alarms"]} == set(demo.aws.firing_alarms)
 
         history = await call(alice, "get_alarm_history", alarm_name=demo.aws.firing_alarms[0])
-        latest = history["items"][0]
-        assert (latest["old_state"], latest["new_state"]) == ("OK", "ALARM")
-        assert latest["history_item_type"] == "StateUpdate"
+        changes = [(i["old_state"], i["new_state"]) for i in history["items"]]
+        assert changes == [("OK", "ALARM"), ("ALARM", "OK"), ("OK", "ALARM")]  # newest first
+        assert {i["history_item_type"] for i in history["items"]} == {"StateUpdate"}
 
 
 async def test_concurrent_users_never_see_each_other(demo: DemoRun) -> None:
     carol = demo.issuer.mint("carol", email="carol@example.com", groups=["sre"])
     users = {
-        "alice": (demo.tokens["alice"], _arn("cwmcp-demo-sre", "alice@example.com")),
-        "bob": (demo.tokens["bob"], _arn("cwmcp-demo-dev", "bob@example.com")),
-        "carol": (carol, _arn("cwmcp-demo-sre", "carol@example.com")),
+        "alice": (demo.tokens["alice"], _arn(demo, "cwmcp-demo-sre", "alice@example.com")),
+        "bob": (demo.tokens["bob"], _arn(demo, "cwmcp-demo-dev", "bob@example.com")),
+        "carol": (carol, _arn(demo, "cwmcp-demo-sre", "carol@example.com")),
     }
     seen: dict[str, list[tuple[str, str]]] = {name: [] for name in users}
     started = anyio.Event()
@@ -122,7 +123,7 @@ async def test_concurrent_users_never_see_each_other(demo: DemoRun) -> None:
             for _ in range(6):
                 answer = await call(me, "whoami")
                 seen[name].append((answer["subject"], answer["aws"]["arn"]))
-                await anyio.sleep(0)
+                await anyio.lowlevel.checkpoint()
 
     with anyio.fail_after(60):
         async with anyio.create_task_group() as tg:
@@ -141,7 +142,7 @@ async def test_a_new_token_mid_session_takes_effect_on_the_next_call(demo: DemoR
         second = await call(client, "whoami")
         posts = [r for r in client.sent.requests if r[0] == "POST" and r[1] is not None]
     assert first["subject"] == "alice" and second["subject"] == "bob"
-    assert second["aws"]["arn"] == _arn("cwmcp-demo-dev", "bob@example.com")
+    assert second["aws"]["arn"] == _arn(demo, "cwmcp-demo-dev", "bob@example.com")
     assert len({session for _, session, _ in posts}) == 1, "the MCP session changed"
     assert {auth for _, _, auth in posts} == {f"Bearer {demo.tokens[u]}" for u in ("alice", "bob")}
 

@@ -37,13 +37,15 @@ class Connected:
 
 
 @asynccontextmanager
-async def mcp_session(url: str, token: str | None = None, timeout: float = 30.0) -> AsyncIterator[Connected]:
+async def mcp_session(
+    url: str, token: str | None = None, read_timeout: float = 30.0
+) -> AsyncIterator[Connected]:
     """An initialized ``ClientSession`` to ``url`` sending ``Authorization: Bearer <token>``."""
     sent = Sent()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with (
         httpx2.AsyncClient(
-            headers=headers, timeout=timeout, trust_env=False, event_hooks={"request": [sent.hook]}
+            headers=headers, timeout=read_timeout, trust_env=False, event_hooks={"request": [sent.hook]}
         ) as http,
         streamable_http_client(url, http_client=http) as (read, write),
         ClientSession(read, write) as session,

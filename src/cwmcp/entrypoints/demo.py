@@ -21,9 +21,10 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from cwmcp.entrypoints.background import serve_in_thread
+from cwmcp.entrypoints.demo_seed import DemoAws, demo_settings, enforce_iam, seed, write_role_rules
+from cwmcp.entrypoints.http_app import build_http_app
 from cwmcp.entrypoints.issuer import LocalIssuer
 from cwmcp.entrypoints.settings import Settings
 
@@ -47,7 +48,7 @@ class DemoUser:
 
 USERS = (
     DemoUser("alice", "alice@example.com", "sre", "logs, Logs Insights, metrics and alarms"),
-    DemoUser("bob", "bob@example.com", "dev", "logs and Logs Insights only: metrics and alarms are AccessDenied"),
+    DemoUser("bob", "bob@example.com", "dev", "logs and Logs Insights; metrics and alarms are AccessDenied"),
 )
 
 
@@ -58,7 +59,7 @@ class DemoRun:
     url: str
     base_url: str
     issuer: LocalIssuer
-    aws: Any  # demo_seed.DemoAws (imported lazily: it needs moto)
+    aws: DemoAws
     settings: Settings
     tokens: dict[str, str]
 
@@ -125,15 +126,14 @@ def _moto() -> Iterator[str]:
 def running_demo(port: int = 0) -> Iterator[DemoRun]:
     """Issuer, seeded moto with IAM enforced, and the protected server, all on 127.0.0.1."""
     from cwmcp.entrypoints.demo_moto import fill_moto_gaps
-    from cwmcp.entrypoints.demo_seed import demo_settings, enforce_iam, seed, write_role_rules
-    from cwmcp.entrypoints.http_app import build_http_app
 
     fill_moto_gaps()
     with ExitStack() as stack:
         moto_url = stack.enter_context(_moto())
         aws = seed(moto_url)
         enforce_iam(moto_url)
-        log.info("moto at %s: seeded, IAM enforcement on", moto_url)
+        stack.callback(enforce_iam, moto_url, on=False)  # process-wide: leave moto as found
+        log.info("moto at %s: account %s seeded, IAM enforcement on", moto_url, aws.account)
         stack.enter_context(
             _aws_environment(moto_url, aws.server_key.access_key_id, aws.server_key.secret_access_key)
         )
@@ -229,8 +229,12 @@ def run_demo(port: int = 0) -> int:
         print(NEEDS_EXTRA, file=sys.stderr, flush=True)
         return 2
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
-    with running_demo(port) as run:
-        print(banner(run), flush=True)
-        status = _wait_for_signal()
+    try:
+        with running_demo(port) as run:
+            print(banner(run), flush=True)
+            status = _wait_for_signal()
+    except RuntimeError as exc:  # e.g. the port is taken: uvicorn could not start
+        print(f"cwmcp demo could not start: {exc}", file=sys.stderr, flush=True)
+        return 1
     log.info("cwmcp demo stopped")
     return status

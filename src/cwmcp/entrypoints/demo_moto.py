@@ -10,6 +10,7 @@ other action. Idempotent; a moto whose internals moved leaves the operations uni
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -43,7 +44,7 @@ def alarm_history_items(alarm: Any) -> list[dict[str, Any]]:
         (alarm.state_reason, alarm.state_reason_data, alarm.state_value, alarm.state_updated_timestamp)
     )
     items = []
-    for old, new in zip(states, states[1:], strict=False):
+    for old, new in itertools.pairwise(states):
         data = {
             "version": "1.0",
             "oldState": {"stateValue": old[2], "stateReason": old[0]},
@@ -105,7 +106,7 @@ def fill_moto_gaps() -> bool:
     except ImportError:
         return False
     if not hasattr(CloudWatchResponse, "describe_alarm_history"):
-        CloudWatchResponse.describe_alarm_history = _describe_alarm_history
+        setattr(CloudWatchResponse, "describe_alarm_history", _describe_alarm_history)  # noqa: B010
     if not hasattr(LogsResponse, "stop_query"):
-        LogsResponse.stop_query = _stop_query
+        setattr(LogsResponse, "stop_query", _stop_query)  # noqa: B010
     return True

@@ -3,12 +3,17 @@
 Seeding runs with throwaway keys while moto's IAM enforcement is still off; afterwards only the
 demo's IAM user (the server) and the roles it assumes can do anything. Needs moto (the ``demo``
 extra); nothing here ever talks to real AWS: every client is built with moto's URL.
+
+moto keeps its data and its enforcement switch per *process*, shared by every moto server in it.
+So each run seeds a fresh account of its own (``x-moto-account-id`` while seeding; afterwards moto
+finds the account from the access key), and whoever switches enforcement on switches it off again.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import secrets
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,9 +42,10 @@ class ServerKey:
 
 @dataclass(frozen=True, slots=True)
 class DemoAws:
-    """What was created in moto: the two roles, the server's key and the seeded resources."""
+    """What was created in moto: the account, two roles, the server's key and the seeded resources."""
 
     moto_url: str
+    account: str
     sre_role_arn: str
     dev_role_arn: str
     server_key: ServerKey
@@ -48,23 +54,38 @@ class DemoAws:
     quiet_alarms: tuple[str, ...]
 
 
-def client(moto_url: str, service: str, **keys: str) -> Any:
-    """A botocore client for moto only (explicit endpoint: never real AWS)."""
-    credentials = keys or _SEED_KEYS
-    return botocore.session.get_session().create_client(
-        service, region_name=REGION, endpoint_url=moto_url, **credentials
+def new_account() -> str:
+    """A random 12-digit account id, so runs in one process never see each other's resources."""
+    return str(100_000_000_000 + secrets.randbelow(900_000_000_000))
+
+
+def client(moto_url: str, service: str, account: str) -> Any:
+    """A botocore client for moto only (explicit endpoint: never real AWS), acting in ``account``."""
+    made = botocore.session.get_session().create_client(
+        service, region_name=REGION, endpoint_url=moto_url, **_SEED_KEYS
     )
+
+    def in_account(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account
+
+    made.meta.events.register("before-sign", in_account)
+    return made
 
 
 def _post(url: str, body: bytes, content_type: str) -> None:
-    request = urllib.request.Request(url, data=body, method="POST", headers={"content-type": content_type})
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (moto on 127.0.0.1)
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError("moto runs on 127.0.0.1 only")
+    headers = {"content-type": content_type}
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    with opener.open(request, timeout=10) as answer:
         answer.read()
 
 
-def enforce_iam(moto_url: str) -> None:
-    """Switch on moto's IAM enforcement: from now on every request is checked against IAM."""
-    _post(f"{moto_url}/moto-api/reset-auth", b"0", "text/plain")
+def enforce_iam(moto_url: str, on: bool = True) -> None:
+    """Switch moto's IAM enforcement on (every request is checked against IAM) or off again.
+    The switch is process-wide: every moto server in this process follows it."""
+    _post(f"{moto_url}/moto-api/reset-auth", b"0" if on else b"inf", "text/plain")
 
 
 _LOG_LINES = {
@@ -89,8 +110,8 @@ _LOG_LINES = {
 }
 
 
-def _seed_logs(moto_url: str, now: datetime, rng: random.Random) -> tuple[str, ...]:
-    logs = client(moto_url, "logs")
+def _seed_logs(moto_url: str, account: str, now: datetime, rng: random.Random) -> tuple[str, ...]:
+    logs = client(moto_url, "logs", account)
     for group, lines in _LOG_LINES.items():
         logs.create_log_group(logGroupName=group)
         logs.put_retention_policy(logGroupName=group, retentionInDays=14)
@@ -107,6 +128,7 @@ def _seed_logs(moto_url: str, now: datetime, rng: random.Random) -> tuple[str, .
     return tuple(_LOG_LINES)
 
 
+Names = tuple[str, ...]
 _METRICS = (  # name, dimension (Service), normal level, level over the last 30 minutes
     ("Latency", "checkout-api", 120.0, 780.0),
     ("Errors", "checkout-api", 2.0, 9.0),
@@ -119,8 +141,8 @@ _ALARMS = (  # name, metric, service, statistic, threshold, firing
 )
 
 
-def _seed_metrics(moto_url: str, now: datetime, rng: random.Random) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    cw = client(moto_url, "cloudwatch")
+def _seed_metrics(moto_url: str, account: str, now: datetime, rng: random.Random) -> tuple[Names, Names]:
+    cw = client(moto_url, "cloudwatch", account)
     start = (now - timedelta(hours=3)).replace(second=0, microsecond=0)
     for name, service, normal, spike in _METRICS:
         data = []
@@ -172,10 +194,9 @@ ROLE_ACTIONS = {
 }
 
 
-def _create_identities(moto_url: str) -> tuple[str, str, ServerKey]:
+def _create_identities(moto_url: str, account: str) -> tuple[str, str, ServerKey]:
     """Two roles (logs + alarms; logs only) and the server's IAM user, allowed to assume both."""
-    iam = client(moto_url, "iam")
-    account = client(moto_url, "sts").get_caller_identity()["Account"]
+    iam = client(moto_url, "iam", account)
     user_arn = f"arn:aws:iam::{account}:user/{SERVER_USER}"
     trust = json.dumps(
         {
@@ -204,22 +225,30 @@ def _create_identities(moto_url: str) -> tuple[str, str, ServerKey]:
     return arns[0], arns[1], ServerKey(key["AccessKeyId"], key["SecretAccessKey"])
 
 
-def seed(moto_url: str, now: datetime | None = None) -> DemoAws:
-    """Fill a fresh moto (IAM enforcement still off) with logs, metrics, alarms and identities."""
+def seed(moto_url: str, account: str | None = None, now: datetime | None = None) -> DemoAws:
+    """Fill a fresh account of moto (IAM enforcement still off) with logs, metrics, alarms and
+    identities; ``account`` defaults to a new random one."""
+    account = account or new_account()
     now = now or datetime.now(UTC)
     rng = random.Random(7)  # noqa: S311 (demo data, not security)
-    groups = _seed_logs(moto_url, now, rng)
-    firing, quiet = _seed_metrics(moto_url, now, rng)
-    sre, dev, key = _create_identities(moto_url)
-    return DemoAws(moto_url, sre, dev, key, groups, firing, quiet)
+    groups = _seed_logs(moto_url, account, now, rng)
+    firing, quiet = _seed_metrics(moto_url, account, now, rng)
+    sre, dev, key = _create_identities(moto_url, account)
+    return DemoAws(moto_url, account, sre, dev, key, groups, firing, quiet)
 
 
 def write_role_rules(directory: Path, aws: DemoAws) -> Path:
     """The rules file: group ``sre`` -> the logs+alarms role, ``dev`` -> the logs-only role."""
     rules = {
         "rules": [
-            {"when": {"groups": ["sre"]}, "roles": [{"account": ACCOUNT_ALIAS, "role_arn": aws.sre_role_arn}]},
-            {"when": {"groups": ["dev"]}, "roles": [{"account": ACCOUNT_ALIAS, "role_arn": aws.dev_role_arn}]},
+            {
+                "when": {"groups": ["sre"]},
+                "roles": [{"account": ACCOUNT_ALIAS, "role_arn": aws.sre_role_arn}],
+            },
+            {
+                "when": {"groups": ["dev"]},
+                "roles": [{"account": ACCOUNT_ALIAS, "role_arn": aws.dev_role_arn}],
+            },
         ]
     }
     path = directory / "role-rules.json"

@@ -58,7 +58,10 @@ TOOLS: tuple[ToolSpec, ...] = (
 
 def build_server(name: str = "cwmcp") -> MCPServer:
     """An ``MCPServer`` with every tool registered, all annotated read-only and open-world."""
-    server: MCPServer = MCPServer(name, instructions=INSTRUCTIONS, version=__version__)
+    # The SDK calls logging.basicConfig(level=log_level) with a Rich handler when the host has set up
+    # no logging. At INFO that would format cwmcp's per-request audit line through Rich (~1 ms a
+    # request); WARNING leaves INFO output to the host's own logging setup (`cwmcp serve` sets INFO).
+    server: MCPServer = MCPServer(name, instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
     for spec in TOOLS:
         server.add_tool(
             spec.fn,
