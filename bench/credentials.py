@@ -18,14 +18,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 os.environ.update(
@@ -44,6 +40,7 @@ for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_STS", "AWS_E
 
 import anyio  # noqa: E402
 import botocore.session  # noqa: E402
+from _moto import moto_process  # noqa: E402
 
 from cwmcp.adapters.botocore_sessions import BotocoreSessionFactory  # noqa: E402
 from cwmcp.adapters.credential_cache import CachingBroker  # noqa: E402
@@ -54,31 +51,6 @@ from cwmcp.domain.identity import Identity  # noqa: E402
 REGION = "us-east-1"
 ROLE = RoleChoice("arn:aws:iam::123456789012:role/cw-read", "bench")
 USERS = [Identity(subject=f"user-{i}", issuer="https://bench.test", email=f"u{i}@ex.com") for i in range(8)]
-
-
-@contextmanager
-def moto_process() -> Iterator[str]:
-    """moto in its own process, as AWS would be: its threads do not share our GIL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 async def timed(samples: list[float], fn: Callable[[], Awaitable[Any]]) -> None:

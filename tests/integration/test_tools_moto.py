@@ -19,22 +19,11 @@ from mcp_types import CallToolResult
 
 from cwmcp.adapters.ambient import AmbientBroker
 from cwmcp.adapters.botocore_sessions import BotocoreSessionFactory
+from cwmcp.contract.deployment_http import EXPECTED_TOOLS
 from cwmcp.domain.credentials import RoleChoice
 from cwmcp.domain.identity import Identity
 from cwmcp.entrypoints.context import CallContext, install_default
 from cwmcp.entrypoints.server import build_server
-
-TOOL_NAMES = {
-    "describe_log_groups",
-    "analyze_log_group",
-    "execute_log_insights_query",
-    "get_logs_insight_query_results",
-    "cancel_logs_insight_query",
-    "get_metric_data",
-    "get_active_alarms",
-    "get_alarm_history",
-    "whoami",
-}
 
 
 @dataclass(frozen=True)
@@ -147,7 +136,7 @@ def error_text(result: CallToolResult) -> str:
 @pytest.mark.anyio
 async def test_every_tool_is_listed_read_only_with_schemas(client: Client) -> None:
     tools = (await client.list_tools()).tools
-    assert {t.name for t in tools} == TOOL_NAMES
+    assert {t.name for t in tools} == set(EXPECTED_TOOLS)
     for tool in tools:
         assert tool.annotations is not None and tool.annotations.read_only_hint is True
         assert tool.annotations.open_world_hint is True and tool.annotations.destructive_hint is False
