@@ -6,19 +6,9 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from moto.server import ThreadedMotoServer
+from cwmcp.entrypoints.demo import moto_server
 
-
-@contextmanager
-def moto_server() -> Iterator[str]:
-    """Start a fresh moto server on an OS-chosen port; yield its base URL."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+__all__ = ["enforce_iam", "iam_enforced", "moto_server", "relax_iam", "reset"]
 
 
 def post(url: str, body: bytes, content_type: str = "application/json") -> bytes:

@@ -1,6 +1,7 @@
 """The raw ASGI wrapper: bearer token in, verified caller in a contextvar out (or a precise refusal).
 
-No ``BaseHTTPMiddleware``: one function call per request, nothing buffered, streaming untouched.
+A plain ASGI callable (no Starlette middleware base class): one call per request, nothing buffered,
+streaming untouched.
 ``/health`` and the RFC 9728 metadata are answered without a token; everything else needs one.
 """
 

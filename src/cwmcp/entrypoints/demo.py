@@ -110,7 +110,8 @@ def _aws_environment(moto_url: str, key_id: str, secret: str) -> Iterator[None]:
 
 
 @contextmanager
-def _moto() -> Iterator[str]:
+def moto_server() -> Iterator[str]:
+    """moto's real server on an OS-chosen loopback port (the demo's AWS; tests use it too)."""
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -129,7 +130,7 @@ def running_demo(port: int = 0) -> Iterator[DemoRun]:
 
     fill_moto_gaps()
     with ExitStack() as stack:
-        moto_url = stack.enter_context(_moto())
+        moto_url = stack.enter_context(moto_server())
         aws = seed(moto_url)
         enforce_iam(moto_url)
         stack.callback(enforce_iam, moto_url, on=False)  # process-wide: leave moto as found
