@@ -24,23 +24,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench-secret",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-)
-for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_LOGS"):
-    os.environ.pop(_name, None)
+from _moto import moto_process, use_fake_aws
+
+use_fake_aws()
 
 import anyio  # noqa: E402
 import botocore.session  # noqa: E402
-from _moto import moto_process  # noqa: E402
 
 from cwmcp.adapters.botocore_sessions import BotocoreSessionFactory  # noqa: E402
 from cwmcp.adapters.credential_cache import CachingBroker  # noqa: E402

@@ -3,6 +3,7 @@ against moto) and a runner for the packaged suite in a fresh pytest process."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cwmcp.entrypoints.background import serve_in_thread
+from cwmcp.entrypoints.deployment_check import run_contract
 from cwmcp.entrypoints.http_app import build_http_app
 from cwmcp.entrypoints.issuer import LocalIssuer
 from cwmcp.entrypoints.settings import Settings
@@ -80,3 +82,17 @@ class PackagedSuite:
 def packaged_suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> PackagedSuite:
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     return PackagedSuite(pytester)
+
+
+def contract(served: Served) -> tuple[int, str]:
+    """Run the deployment contract against a served app; (exit status, report)."""
+    out = io.StringIO()
+    status = run_contract(
+        served.url,
+        served.token,
+        None,
+        served.expired_token,
+        wrong_audience_token=served.wrong_audience_token,
+        out=out,
+    )
+    return status, out.getvalue()

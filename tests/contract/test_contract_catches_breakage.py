@@ -8,15 +8,13 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 
 import pytest
 
-from cwmcp.entrypoints.deployment_check import run_contract
 from cwmcp.entrypoints.issuer import LocalIssuer
 from cwmcp.entrypoints.settings import Settings
-from tests.contract.conftest import PackagedSuite, Served, serve
+from tests.contract.conftest import PackagedSuite, Served, contract, serve
 
 pytest_plugins = ["pytester"]
 
@@ -92,19 +90,6 @@ def no_audience_check(moto_url: str, contract_issuer: LocalIssuer) -> Iterator[S
 def no_auth(moto_url: str, contract_issuer: LocalIssuer) -> Iterator[Served]:
     """``ENABLE_AUTH=false`` exposed: every request gets through with the server's own credentials."""
     yield from serve(Settings(enable_auth=False, credentials_mode="ambient"), contract_issuer)
-
-
-def contract(served: Served) -> tuple[int, str]:
-    out = io.StringIO()
-    status = run_contract(
-        served.url,
-        served.token,
-        None,
-        served.expired_token,
-        wrong_audience_token=served.wrong_audience_token,
-        out=out,
-    )
-    return status, out.getvalue()
 
 
 def report_line(report: str, check: str) -> str:

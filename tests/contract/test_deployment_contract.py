@@ -18,7 +18,7 @@ import pytest
 
 from cwmcp.contract.deployment import CHECKS
 from cwmcp.entrypoints.deployment_check import run_contract
-from tests.contract.conftest import Served
+from tests.contract.conftest import Served, contract
 
 NO_PYTEST = "import sys; sys.modules['pytest'] = sys.modules['_pytest'] = None; "
 
@@ -35,16 +35,7 @@ def statuses(report: str) -> dict[str, str]:
 
 
 def test_our_server_passes_every_check(served: Served) -> None:
-    out = io.StringIO()
-    status = run_contract(
-        served.url,
-        served.token,
-        None,
-        served.expired_token,
-        wrong_audience_token=served.wrong_audience_token,
-        out=out,
-    )
-    report = out.getvalue()
+    status, report = contract(served)
     assert status == 0, report
     assert statuses(report) == {c.name: "PASS" for c in CHECKS}
     assert f"PASSED: {len(CHECKS)} passed, 0 failed, 0 skipped" in report
